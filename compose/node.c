@@ -90,6 +90,37 @@ void arena_release(struct arena *a)
 	a->used_bytes = 0;
 }
 
+void arena_adopt(struct arena *dst, struct arena *src)
+{
+	if (!src->head)
+		return;
+	/* src's chunks go behind dst's first one, which keeps serving allocations */
+	struct arena_chunk *tail = src->head;
+	while (tail->next)
+		tail = tail->next;
+	if (dst->head) {
+		tail->next = dst->head->next;
+		dst->head->next = src->head;
+	} else {
+		dst->head = src->head;
+	}
+	dst->used_bytes += src->used_bytes;
+	src->head = NULL;
+	src->used_bytes = 0;
+}
+
+void node_rehome(struct node *n, struct arena *a)
+{
+	if (n->kind == NODE_SEQ) {
+		for (size_t i = 0; i < n->nr; i++)
+			node_rehome(n->items[i], a);
+	} else if (n->kind == NODE_MAP) {
+		n->idx_arena = a;
+		for (size_t i = 0; i < n->nr; i++)
+			node_rehome(n->kvs[i].value, a);
+	}
+}
+
 struct node *node_new(struct arena *a, enum node_kind kind, const struct node *pos_from)
 {
 	struct node *n = arena_alloc(a, sizeof(*n));
@@ -242,9 +273,12 @@ struct node_kv *node_map_find(const struct node *cmap, const char *key)
 	if (!cmap || cmap->kind != NODE_MAP)
 		return NULL;
 	if (cmap->nr <= MAP_INDEX_MIN || !cmap->idx_arena) {
-		for (size_t i = 0; i < cmap->nr; i++)
-			if (!strcmp(cmap->kvs[i].key->str, key))
+		/* most keys differ in the first byte: skip the call for them */
+		for (size_t i = 0; i < cmap->nr; i++) {
+			const char *k = cmap->kvs[i].key->str;
+			if (k[0] == key[0] && !strcmp(k, key))
 				return &cmap->kvs[i];
+		}
 		return NULL;
 	}
 	/* the index is a cache: rebuilding it does not change the map's contents */

@@ -26,6 +26,9 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strfmt(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arena_release(struct arena *a);
+/* Moves every chunk of src into dst (src is left empty); what was allocated
+ * from src stays where it is, now owned by dst. */
+void arena_adopt(struct arena *dst, struct arena *src);
 
 enum node_kind { NODE_NULL, NODE_BOOL, NODE_INT, NODE_FLOAT, NODE_STR, NODE_SEQ, NODE_MAP };
 enum node_tag { NODE_TAG_NONE, NODE_TAG_RESET, NODE_TAG_OVERRIDE };
@@ -73,6 +76,8 @@ struct node *node_new_bool(struct arena *a, bool v, const struct node *pos_from)
 struct node *node_new_float(struct arena *a, double v, const struct node *pos_from);
 /* Deep copy into a. */
 struct node *node_clone(struct arena *a, const struct node *n);
+/* After arena_adopt: makes the maps of n's tree grow in a, their new arena. */
+void node_rehome(struct node *n, struct arena *a);
 
 void node_seq_push(struct arena *a, struct node *seq, struct node *item);
 /* Map operations. Keys are compared as strings. */

@@ -32,6 +32,12 @@ int compose_yaml_load_file(struct node **out, struct arena *a, const char *path,
 /* Reads path and parses all its documents, as compose_yaml_parse_docs. */
 int compose_yaml_load_file_docs(struct node **out, struct arena *a, const char *path, const char *label,
 				struct berth_error *err);
+/* Inputs of at least this many bytes may be parsed in two pieces at once
+ * (see "split parsing" in yaml_load.c); the result is the same tree. Tests
+ * lower it to exercise the split on small inputs, or raise it to SIZE_MAX to
+ * parse whole. compose_yaml_splits counts the parses that were split. */
+extern size_t compose_yaml_split_min;
+extern size_t compose_yaml_splits;
 /* Reads a whole file into out with a size cap; the error names the path. */
 struct strbuf;
 int read_file_capped(struct strbuf *out, const char *path, size_t cap, struct berth_error *err);
