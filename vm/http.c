@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "common/hash.h"
 #include "common/proc.h"
 #include "common/strbuf.h"
+#include "vm/dynlib.h"
 #include "vm/fsutil.h"
 #include "common/banned.h"
 
@@ -27,55 +27,122 @@
 #define META_CAP            4096
 #define BACKOFF_MAX_MS      8000
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
+/* --- libcurl, loaded on first use (vm/dynlib.h) --------------------------------------------- */
 
-static void curl_init(void)
+/* Every libcurl function used here, without its "curl_" prefix: the table's
+ * field and the symbol's name both come from this list, and each field is
+ * typed with curl.h's prototype. */
+#define CURL_FUNCTIONS(X)                                                                                              \
+	X(global_init)                                                                                                 \
+	X(easy_init)                                                                                                   \
+	X(easy_setopt)                                                                                                 \
+	X(easy_perform)                                                                                                \
+	X(easy_getinfo)                                                                                                \
+	X(easy_cleanup)                                                                                                \
+	X(easy_strerror)                                                                                               \
+	X(slist_append)                                                                                                \
+	X(slist_free_all)
+
+static struct curl_api {
+#define X(f) typeof(curl_##f) *f;
+	CURL_FUNCTIONS(X)
+#undef X
+} curl;
+
+static const struct vm_dynlib_sym curl_syms[] = {
+#define X(f) {"curl_" #f, offsetof(struct curl_api, f)},
+	CURL_FUNCTIONS(X)
+#undef X
+};
+
+static int curl_global(struct berth_error *err)
 {
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	CURLcode rc = curl.global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK)
+		return berth_error_set(err, BERTH_E_INTERNAL, "libcurl: %s", curl.easy_strerror(rc));
+	return 0;
 }
+
+static struct vm_dynlib curl_lib = {
+	.soname = "libcurl.so.4",
+	.purpose = "to download images",
+	.package = "libcurl4",
+	.syms = curl_syms,
+	.syms_nr = ARRAY_SIZE(curl_syms),
+	.table = &curl,
+	.table_size = sizeof(curl),
+	.init = curl_global,
+	VM_DYNLIB_STATE_INIT,
+};
+
+int vm_http_load(struct berth_error *err)
+{
+	return vm_dynlib_load(&curl_lib, err);
+}
+
+/* curl_easy_setopt() and curl_easy_getinfo() are variadic: libcurl reads the
+ * argument as the type the option's number says (CURLOPTTYPE_*, CURLINFO_*).
+ * curl.h's type checker (typecheck-gcc.h) sees only calls made by name, so
+ * calls through the table go through these instead: the option must be of
+ * the kind named (checked at compile time) and the value converts to exactly
+ * the type libcurl reads, or the build fails. */
+#define setopt_as(c, opt, kind, type, val)                                                                             \
+	({                                                                                                             \
+		_Static_assert((opt) - (opt) % 10000 == CURLOPTTYPE_##kind, #opt " is not a " #kind " option");        \
+		type val_ = (val);                                                                                     \
+		curl.easy_setopt((c), (opt), val_);                                                                    \
+	})
+#define setopt_long(c, opt, val)     setopt_as(c, opt, LONG, long, val)
+#define setopt_str(c, opt, val)      setopt_as(c, opt, STRINGPOINT, const char *, val)
+#define setopt_ptr(c, opt, val)      setopt_as(c, opt, OBJECTPOINT, void *, val)
+#define setopt_slist(c, opt, val)    setopt_as(c, opt, SLISTPOINT, struct curl_slist *, val)
+#define setopt_fn(c, opt, type, val) setopt_as(c, opt, FUNCTIONPOINT, type, val)
+#define getinfo_long(c, info, out)                                                                                     \
+	({                                                                                                             \
+		_Static_assert(((info)&CURLINFO_TYPEMASK) == CURLINFO_LONG, #info " is not a long");                   \
+		long *out_ = (out);                                                                                    \
+		curl.easy_getinfo((c), (info), out_);                                                                  \
+	})
+
+/* --- requests ------------------------------------------------------------------------------- */
 
 bool vm_http_is_url(const char *s)
 {
 	return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8);
 }
 
+/* Call vm_http_load() first. */
 static CURL *new_handle(const char *url, char *errbuf, struct berth_error *err)
 {
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK) {
-		berth_error_set(err, BERTH_E_INTERNAL, "libcurl: %s", curl_easy_strerror(curl_init_rc));
-		return NULL;
-	}
-	CURL *c = curl_easy_init();
+	CURL *c = curl.easy_init();
 	if (!c) {
 		berth_error_set(err, BERTH_E_INTERNAL, "libcurl: cannot create a handle");
 		return NULL;
 	}
 	errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	setopt_str(c, CURLOPT_URL, url);
+	setopt_ptr(c, CURLOPT_ERRORBUFFER, errbuf);
+	setopt_long(c, CURLOPT_NOSIGNAL, 1L);
+	setopt_long(c, CURLOPT_FOLLOWLOCATION, 1L);
+	setopt_long(c, CURLOPT_MAXREDIRS, 5L);
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	setopt_str(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	setopt_str(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	setopt_long(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	setopt_long(c, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)VM_HTTP_LOW_SPEED_SECONDS);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
+	setopt_long(c, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
+	setopt_long(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	setopt_long(c, CURLOPT_LOW_SPEED_TIME, (long)VM_HTTP_LOW_SPEED_SECONDS);
+	setopt_long(c, CURLOPT_FAILONERROR, 1L);
+	setopt_str(c, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
 	return c;
 }
 
 static const char *curl_msg(CURLcode rc, const char *errbuf)
 {
-	return errbuf && errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	return errbuf && errbuf[0] ? errbuf : curl.easy_strerror(rc);
 }
 
 /* --- small GET ------------------------------------------------------------------------------ */
@@ -101,18 +168,20 @@ static size_t mem_write(char *ptr, size_t size, size_t nmemb, void *data)
 int vm_http_get(struct strbuf *out, const char *url, size_t cap, struct berth_error *err)
 {
 	char errbuf[CURL_ERROR_SIZE];
+	int ret = vm_http_load(err);
+	if (ret)
+		return ret;
 	struct strbuf body = STRBUF_INIT;
 	struct mem_sink m = {&body, cap, false};
 	CURL *c = new_handle(url, errbuf, err);
 	if (!c)
 		return BERTH_E_INTERNAL;
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, mem_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)SMALL_GET_TIMEOUT_S);
-	CURLcode rc = curl_easy_perform(c);
+	setopt_fn(c, CURLOPT_WRITEFUNCTION, curl_write_callback, mem_write);
+	setopt_ptr(c, CURLOPT_WRITEDATA, &m);
+	setopt_long(c, CURLOPT_TIMEOUT, (long)SMALL_GET_TIMEOUT_S);
+	CURLcode rc = curl.easy_perform(c);
 	long code = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	int ret = 0;
+	getinfo_long(c, CURLINFO_RESPONSE_CODE, &code);
 	if (m.over)
 		ret = berth_error_set(err, BERTH_E_LIMIT, "%s: larger than %zu bytes", url, cap);
 	else if (rc == CURLE_HTTP_RETURNED_ERROR && (code == 404 || code == 410))
@@ -123,7 +192,7 @@ int vm_http_get(struct strbuf *out, const char *url, size_t cap, struct berth_er
 		ret = berth_error_set(err, BERTH_E_IO, "%s: %s", url, curl_msg(rc, errbuf));
 	else
 		strbuf_add(out, body.buf, body.len);
-	curl_easy_cleanup(c);
+	curl.easy_cleanup(c);
 	strbuf_release(&body);
 	return ret;
 }
@@ -219,7 +288,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *data)
 	if (!x->started) {
 		long code = 0;
 		x->started = true;
-		curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &code);
+		getinfo_long(x->c, CURLINFO_RESPONSE_CODE, &code);
 		if (code == 206) {
 			if (x->range_start != x->offset) {
 				x->bad_range = true;
@@ -308,13 +377,13 @@ static int attempt(struct xfer *x, struct berth_error *err)
 	x->started = false;
 	x->offset = x->have;
 	reset_headers(x);
-	curl_easy_setopt(x->c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(x->c, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(x->c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(x->c, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(x->c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(x->c, CURLOPT_XFERINFODATA, x);
-	curl_easy_setopt(x->c, CURLOPT_NOPROGRESS, 0L);
+	setopt_fn(x->c, CURLOPT_WRITEFUNCTION, curl_write_callback, on_body);
+	setopt_ptr(x->c, CURLOPT_WRITEDATA, x);
+	setopt_fn(x->c, CURLOPT_HEADERFUNCTION, curl_write_callback, on_header);
+	setopt_ptr(x->c, CURLOPT_HEADERDATA, x);
+	setopt_fn(x->c, CURLOPT_XFERINFOFUNCTION, curl_xferinfo_callback, on_progress);
+	setopt_ptr(x->c, CURLOPT_XFERINFODATA, x);
+	setopt_long(x->c, CURLOPT_NOPROGRESS, 0L);
 	if (x->have > 0) {
 		struct strbuf meta = STRBUF_INIT;
 		/* CURLOPT_RANGE rather than RESUME_FROM: libcurl then hands over a 200
@@ -322,24 +391,24 @@ static int attempt(struct xfer *x, struct berth_error *err)
 		 * failing with CURLE_RANGE_ERROR, and on_body starts the file over. */
 		char range[32];
 		snprintf(range, sizeof(range), "%lld-", (long long)x->have);
-		curl_easy_setopt(x->c, CURLOPT_RANGE, range);
+		setopt_str(x->c, CURLOPT_RANGE, range);
 		if (!vm_fs_read(&meta, x->meta_path, META_CAP, NULL)) {
 			strbuf_trim(&meta);
 			if (meta.len && !strchr(meta.buf, '\n')) {
 				char *h = xstrfmt("If-Range: %s", meta.buf);
-				hdrs = curl_slist_append(hdrs, h);
+				hdrs = curl.slist_append(hdrs, h);
 				free(h);
 			}
 		}
 		strbuf_release(&meta);
-		curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, hdrs);
+		setopt_slist(x->c, CURLOPT_HTTPHEADER, hdrs);
 	}
-	CURLcode rc = curl_easy_perform(x->c);
+	CURLcode rc = curl.easy_perform(x->c);
 	long code = 0;
-	curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(x->c);
+	getinfo_long(x->c, CURLINFO_RESPONSE_CODE, &code);
+	curl.easy_cleanup(x->c);
 	x->c = NULL;
-	curl_slist_free_all(hdrs);
+	curl.slist_free_all(hdrs);
 
 	if (x->over)
 		return berth_error_set(err, BERTH_E_LIMIT, "%s: larger than %lld bytes", d->url,
@@ -399,6 +468,10 @@ int vm_http_download(const struct vm_download *d, struct strbuf *sha256_out, str
 {
 	char eb[128];
 	struct xfer x;
+	/* Before the .part file is created: no libcurl, nothing on disk. */
+	int load = vm_http_load(err);
+	if (load)
+		return load;
 	memset(&x, 0, sizeof(x));
 	x.d = d;
 	x.max_bytes = d->max_bytes > 0 ? d->max_bytes : VM_HTTP_MAX_BYTES_DEFAULT;

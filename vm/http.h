@@ -1,13 +1,14 @@
 /* http: downloads through libcurl, converted to berth's errors here (the only
- * file that includes curl). A download goes to "<dest>.part"; an interrupted
- * one resumes with a Range request (If-Range with the ETag or Last-Modified
- * the first response gave, kept in "<dest>.part.meta"), after re-hashing the
- * bytes already on disk, and a server that ignores the range is handled by
- * starting over. The sha256 is computed while streaming and checked before
- * the file is renamed into place; a mismatch deletes the partial file.
- * Transient failures (connection lost, a 5xx, a stalled transfer) are retried
- * a bounded number of times with backoff. Only http and https are allowed,
- * also across redirects. */
+ * file that includes curl; libcurl is loaded on first use, see vm/dynlib.h).
+ * A download goes to "<dest>.part"; an interrupted one resumes with a Range
+ * request (If-Range with the ETag or Last-Modified the first response gave,
+ * kept in "<dest>.part.meta"), after re-hashing the bytes already on disk,
+ * and a server that ignores the range is handled by starting over. The
+ * sha256 is computed while streaming and checked before the file is renamed
+ * into place; a mismatch deletes the partial file. Transient failures
+ * (connection lost, a 5xx, a stalled transfer) are retried a bounded number
+ * of times with backoff. Only http and https are allowed, also across
+ * redirects. */
 #ifndef BERTH_VM_HTTP_H
 #define BERTH_VM_HTTP_H
 
@@ -47,6 +48,10 @@ int vm_http_download(const struct vm_download *d, struct strbuf *sha256_out, str
 /* GETs a small document into out (at most cap bytes, else BERTH_E_LIMIT).
  * BERTH_E_NOTFOUND for a 404/410. out is untouched on error. */
 int vm_http_get(struct strbuf *out, const char *url, size_t cap, struct berth_error *err);
+
+/* Loads libcurl (vm/dynlib.h) unless it is loaded already; the functions
+ * above do it themselves. BERTH_E_IO, saying what to install, without it. */
+int vm_http_load(struct berth_error *err);
 
 /* True for URLs this module fetches (http:// and https://). */
 bool vm_http_is_url(const char *s);

@@ -318,10 +318,11 @@ int vm_image_fetch(struct vm_image *out, const struct vm_image_opts *o, struct b
 		if (rc)
 			berth_error_prefix(err, "--sha256 \"%s\"", o->sha256);
 	} else if (url) {
-		rc = vm_http_get(&text, sha_src, SHA_FILE_CAP, err);
-		if (rc)
+		/* Without libcurl that error alone: --sha256 would not help. */
+		rc = vm_http_load(err);
+		if (!rc && (rc = vm_http_get(&text, sha_src, SHA_FILE_CAP, err)))
 			berth_error_prefix(err, "cannot get the image's sha256 (pass --sha256 to give it)");
-		else if ((rc = vm_image_parse_sha256(&sha, text.buf, text.len, err)))
+		else if (!rc && (rc = vm_image_parse_sha256(&sha, text.buf, text.len, err)))
 			berth_error_prefix(err, "%s", sha_src);
 	} else {
 		rc = vm_fs_read(&text, sha_src, SHA_FILE_CAP, err);

@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "common/strbuf.h"
 #include "common/strvec.h"
 #include "vm/base64.h"
+#include "vm/dynlib.h"
 #include "vm/hostkeys.h"
 #include "vm/quote.h"
 #include "common/banned.h"
@@ -40,13 +40,81 @@ struct vm_ssh {
 	char *desc; /* "root@127.0.0.1:PORT" for messages */
 };
 
-static pthread_once_t ssh_once = PTHREAD_ONCE_INIT;
-static int ssh_init_rc;
+/* --- libssh2, loaded on first use (vm/dynlib.h) --------------------------------------------- */
 
-static void ssh_global_init(void)
+/* Every libssh2 function used here, without its "libssh2_" prefix: the
+ * table's field and the symbol's name both come from this list, and each
+ * field is typed with libssh2.h's prototype. libssh2.h's convenience macros
+ * (libssh2_channel_write, _open_session, ...) name these _ex functions. */
+#define SSH2_FUNCTIONS(X)                                                                                              \
+	X(init)                                                                                                        \
+	X(free)                                                                                                        \
+	X(session_init_ex)                                                                                             \
+	X(session_free)                                                                                                \
+	X(session_set_blocking)                                                                                        \
+	X(session_method_pref)                                                                                         \
+	X(session_handshake)                                                                                           \
+	X(session_hostkey)                                                                                             \
+	X(session_disconnect_ex)                                                                                       \
+	X(session_block_directions)                                                                                    \
+	X(session_last_error)                                                                                          \
+	X(session_last_errno)                                                                                          \
+	X(userauth_publickey_fromfile_ex)                                                                              \
+	X(keepalive_config)                                                                                            \
+	X(keepalive_send)                                                                                              \
+	X(channel_open_ex)                                                                                             \
+	X(channel_request_pty_ex)                                                                                      \
+	X(channel_request_pty_size_ex)                                                                                 \
+	X(channel_process_startup)                                                                                     \
+	X(channel_read_ex)                                                                                             \
+	X(channel_write_ex)                                                                                            \
+	X(channel_send_eof)                                                                                            \
+	X(channel_eof)                                                                                                 \
+	X(channel_close)                                                                                               \
+	X(channel_wait_closed)                                                                                         \
+	X(channel_get_exit_status)                                                                                     \
+	X(channel_get_exit_signal)                                                                                     \
+	X(channel_free)
+
+static struct ssh2_api {
+#define X(f) typeof(libssh2_##f) *f;
+	SSH2_FUNCTIONS(X)
+#undef X
+} ssh2;
+
+static const struct vm_dynlib_sym ssh2_syms[] = {
+#define X(f) {"libssh2_" #f, offsetof(struct ssh2_api, f)},
+	SSH2_FUNCTIONS(X)
+#undef X
+};
+
+/* libssh2_init() is not thread-safe: vm_dynlib_load() calls it once, under its lock. */
+static int ssh2_global(struct berth_error *err)
 {
-	ssh_init_rc = libssh2_init(0);
+	int rc = ssh2.init(0);
+	if (rc)
+		return berth_error_set(err, BERTH_E_INTERNAL, "libssh2_init failed (%d)", rc);
+	return 0;
 }
+
+static struct vm_dynlib ssh2_lib = {
+	.soname = "libssh2.so.1",
+	.purpose = "for SSH to the VM",
+	.package = "libssh2-1",
+	.syms = ssh2_syms,
+	.syms_nr = ARRAY_SIZE(ssh2_syms),
+	.table = &ssh2,
+	.table_size = sizeof(ssh2),
+	.init = ssh2_global,
+	VM_DYNLIB_STATE_INIT,
+};
+
+int vm_ssh_load(struct berth_error *err)
+{
+	return vm_dynlib_load(&ssh2_lib, err);
+}
+
+/* --- sessions ------------------------------------------------------------------------------- */
 
 /* The session's last error as berth's error. */
 static int ssh_error(struct vm_ssh *s, struct berth_error *err, int code, const char *what)
@@ -54,7 +122,7 @@ static int ssh_error(struct vm_ssh *s, struct berth_error *err, int code, const 
 	char *msg = NULL;
 	int len = 0;
 	if (s->session)
-		libssh2_session_last_error(s->session, &msg, &len, 0);
+		ssh2.session_last_error(s->session, &msg, &len, 0);
 	return berth_error_set(err, code, "ssh %s: %s: %s", s->desc, what, msg && *msg ? msg : "failed");
 }
 
@@ -76,7 +144,7 @@ static int ssh_wait(struct vm_ssh *s, int64_t deadline_ms, const int *extra, int
 		    int cap_ms)
 {
 	struct pollfd pfd[4];
-	int dir = libssh2_session_block_directions(s->session);
+	int dir = ssh2.session_block_directions(s->session);
 	pfd[0].fd = s->sock;
 	pfd[0].events = POLLIN;
 	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
@@ -87,7 +155,7 @@ static int ssh_wait(struct vm_ssh *s, int64_t deadline_ms, const int *extra, int
 		extra_ready[i] = false;
 	}
 	int next_ka = 0;
-	libssh2_keepalive_send(s->session, &next_ka);
+	ssh2.keepalive_send(s->session, &next_ka);
 	int64_t now = proc_now_ms();
 	int64_t wait = deadline_ms ? deadline_ms - now : 3600 * 1000;
 	if (wait <= 0)
@@ -175,29 +243,29 @@ static const char *hostkey_type_name(int type)
 
 int vm_ssh_connect(struct vm_ssh **out, const struct vm_ssh_target *t, int64_t deadline_ms, struct berth_error *err)
 {
-	pthread_once(&ssh_once, ssh_global_init);
-	if (ssh_init_rc)
-		return berth_error_set(err, BERTH_E_INTERNAL, "libssh2_init failed (%d)", ssh_init_rc);
+	int rc = vm_ssh_load(err);
+	if (rc)
+		return rc;
 	struct vm_ssh *s = xcalloc(1, sizeof(*s));
 	s->sock = -1;
 	s->keepalive_s = t->keepalive_s > 0 ? t->keepalive_s : VM_SSH_KEEPALIVE_S;
 	s->desc = xstrfmt("%s@%s:%d", t->user, t->host, t->port);
 	struct strvec pinned = STRVEC_INIT;
-	int rc = vm_hostkeys_load(&pinned, t->known_hosts, err);
+	rc = vm_hostkeys_load(&pinned, t->known_hosts, err);
 	if (rc == BERTH_E_NOTFOUND)
 		berth_error_prefix(err, "no pinned host key for the guest (the first boot pins it)");
 	if (!rc)
 		rc = tcp_connect(s, t->host, t->port, deadline_ms, err);
 	if (!rc) {
-		s->session = libssh2_session_init_ex(NULL, NULL, NULL, NULL);
+		s->session = ssh2.session_init_ex(NULL, NULL, NULL, NULL);
 		if (!s->session)
 			rc = berth_error_set(err, BERTH_E_INTERNAL, "libssh2: cannot create a session");
 	}
 	if (!rc) {
-		libssh2_session_set_blocking(s->session, 0);
+		ssh2.session_set_blocking(s->session, 0);
 		/* The guest has ed25519 and ECDSA keys (vm/image's berth-seed). */
-		libssh2_session_method_pref(s->session, LIBSSH2_METHOD_HOSTKEY, "ssh-ed25519,ecdsa-sha2-nistp256");
-		int r = SSH_RETRY(s, deadline_ms, libssh2_session_handshake(s->session, s->sock));
+		ssh2.session_method_pref(s->session, LIBSSH2_METHOD_HOSTKEY, "ssh-ed25519,ecdsa-sha2-nistp256");
+		int r = SSH_RETRY(s, deadline_ms, ssh2.session_handshake(s->session, s->sock));
 		if (r == LIBSSH2_ERROR_EAGAIN)
 			rc = berth_error_set(err, BERTH_E_TIMEOUT, "ssh %s: no SSH handshake before the deadline",
 					     s->desc);
@@ -207,7 +275,7 @@ int vm_ssh_connect(struct vm_ssh **out, const struct vm_ssh_target *t, int64_t d
 	if (!rc) {
 		size_t klen = 0;
 		int ktype = 0;
-		const char *key = libssh2_session_hostkey(s->session, &klen, &ktype);
+		const char *key = ssh2.session_hostkey(s->session, &klen, &ktype);
 		struct strbuf b64 = STRBUF_INIT;
 		if (key)
 			vm_base64_encode(&b64, key, klen);
@@ -220,8 +288,8 @@ int vm_ssh_connect(struct vm_ssh **out, const struct vm_ssh_target *t, int64_t d
 	}
 	if (!rc) {
 		int r = SSH_RETRY(s, deadline_ms,
-				  libssh2_userauth_publickey_fromfile_ex(s->session, t->user, (unsigned)strlen(t->user),
-									 t->pubkey, t->key, NULL));
+				  ssh2.userauth_publickey_fromfile_ex(s->session, t->user, (unsigned)strlen(t->user),
+								      t->pubkey, t->key, NULL));
 		if (r == LIBSSH2_ERROR_EAGAIN)
 			rc = berth_error_set(err, BERTH_E_TIMEOUT, "ssh %s: authentication timed out", s->desc);
 		else if (r)
@@ -232,7 +300,7 @@ int vm_ssh_connect(struct vm_ssh **out, const struct vm_ssh_target *t, int64_t d
 		vm_ssh_free(s);
 		return rc;
 	}
-	libssh2_keepalive_config(s->session, 1, (unsigned)s->keepalive_s);
+	ssh2.keepalive_config(s->session, 1, (unsigned)s->keepalive_s);
 	*out = s;
 	return 0;
 }
@@ -245,9 +313,10 @@ void vm_ssh_free(struct vm_ssh *s)
 		if (!s->broken) {
 			/* A polite goodbye, bounded: the guest may be gone already. */
 			int64_t dl = proc_now_ms() + 1000;
-			SSH_RETRY(s, dl, libssh2_session_disconnect(s->session, "bye"));
+			SSH_RETRY(s, dl,
+				  ssh2.session_disconnect_ex(s->session, SSH_DISCONNECT_BY_APPLICATION, "bye", ""));
 		}
-		libssh2_session_free(s->session);
+		ssh2.session_free(s->session);
 	}
 	if (s->sock >= 0)
 		close(s->sock);
@@ -433,8 +502,9 @@ static int run_channel(struct vm_ssh *s, struct proc *p, const struct chan_opts 
 	if (s->broken)
 		return berth_error_set(err, BERTH_E_IO, "ssh %s: the connection was lost earlier", s->desc);
 
-	while (!(ch = libssh2_channel_open_session(s->session))) {
-		if (libssh2_session_last_errno(s->session) != LIBSSH2_ERROR_EAGAIN) {
+	while (!(ch = ssh2.channel_open_ex(s->session, "session", sizeof("session") - 1, LIBSSH2_CHANNEL_WINDOW_DEFAULT,
+					   LIBSSH2_CHANNEL_PACKET_DEFAULT, NULL, 0))) {
+		if (ssh2.session_last_errno(s->session) != LIBSSH2_ERROR_EAGAIN) {
 			s->broken = true;
 			return ssh_error(s, err, BERTH_E_IO, "opening a channel");
 		}
@@ -451,19 +521,17 @@ static int run_channel(struct vm_ssh *s, struct proc *p, const struct chan_opts 
 		if (!term || !*term)
 			term = "xterm";
 		window_size(&cols, &rows);
-		r = SSH_RETRY(
-			s, deadline,
-			libssh2_channel_request_pty_ex(ch, term, (unsigned)strlen(term), NULL, 0, cols, rows, 0, 0));
+		r = SSH_RETRY(s, deadline,
+			      ssh2.channel_request_pty_ex(ch, term, (unsigned)strlen(term), NULL, 0, cols, rows, 0, 0));
 		if (r)
 			rc = ssh_error(s, err, BERTH_E_IO, "requesting a terminal");
 	}
 	if (!rc) {
 		if (co->shell)
-			r = SSH_RETRY(s, deadline, libssh2_channel_process_startup(ch, "shell", 5, NULL, 0));
+			r = SSH_RETRY(s, deadline, ssh2.channel_process_startup(ch, "shell", 5, NULL, 0));
 		else
-			r = SSH_RETRY(
-				s, deadline,
-				libssh2_channel_process_startup(ch, "exec", 4, co->cmd, (unsigned)strlen(co->cmd)));
+			r = SSH_RETRY(s, deadline,
+				      ssh2.channel_process_startup(ch, "exec", 4, co->cmd, (unsigned)strlen(co->cmd)));
 		if (r == LIBSSH2_ERROR_EAGAIN) {
 			p->timed_out = true;
 			rc = berth_error_set(err, BERTH_E_TIMEOUT, "ssh %s: starting the command timed out", s->desc);
@@ -502,7 +570,7 @@ static int run_channel(struct vm_ssh *s, struct proc *p, const struct chan_opts 
 		bool progress = false;
 		/* stdin -> channel */
 		if (!in_done && in_off < in_len) {
-			ssize_t w = libssh2_channel_write(ch, in_data + in_off, in_len - in_off);
+			ssize_t w = ssh2.channel_write_ex(ch, 0, in_data + in_off, in_len - in_off);
 			if (w > 0) {
 				in_off += (size_t)w;
 				progress = true;
@@ -514,7 +582,7 @@ static int run_channel(struct vm_ssh *s, struct proc *p, const struct chan_opts 
 		if (!in_done && in_off >= in_len && in_fd < 0)
 			in_done = true;
 		if (in_done && !in_eof_sent && !co->pty) {
-			int e = libssh2_channel_send_eof(ch);
+			int e = ssh2.channel_send_eof(ch);
 			if (e != LIBSSH2_ERROR_EAGAIN)
 				in_eof_sent = true;
 		}
@@ -522,8 +590,8 @@ static int run_channel(struct vm_ssh *s, struct proc *p, const struct chan_opts 
 		for (int stream = 0; stream < 2; stream++) {
 			bool *eof = stream ? &err_eof : &out_eof;
 			for (int k = 0; k < 64 && !*eof; k++) {
-				ssize_t n = libssh2_channel_read_ex(ch, stream ? SSH_EXTENDED_DATA_STDERR : 0, buf,
-								    IO_CHUNK);
+				ssize_t n =
+					ssh2.channel_read_ex(ch, stream ? SSH_EXTENDED_DATA_STDERR : 0, buf, IO_CHUNK);
 				if (n > 0) {
 					sink_write(stream ? &errs : &out, buf, (size_t)n);
 					progress = true;
@@ -532,7 +600,7 @@ static int run_channel(struct vm_ssh *s, struct proc *p, const struct chan_opts 
 				if (n == LIBSSH2_ERROR_EAGAIN)
 					break;
 				if (n == 0) {
-					if (libssh2_channel_eof(ch))
+					if (ssh2.channel_eof(ch))
 						*eof = true;
 					break;
 				}
@@ -595,7 +663,7 @@ static int run_channel(struct vm_ssh *s, struct proc *p, const struct chan_opts 
 			if (c2 != cols || r2 != rows) {
 				cols = c2;
 				rows = r2;
-				libssh2_channel_request_pty_size(ch, cols, rows);
+				ssh2.channel_request_pty_size_ex(ch, cols, rows, 0, 0);
 			}
 		}
 	}
@@ -609,9 +677,9 @@ static int run_channel(struct vm_ssh *s, struct proc *p, const struct chan_opts 
 	if (!s->broken) {
 		int64_t dl = proc_now_ms() +
 			     (rc ? CLOSE_GRACE_MS : (deadline ? deadline - proc_now_ms() + CLOSE_GRACE_MS : 60000));
-		int c = SSH_RETRY(s, dl, libssh2_channel_close(ch));
+		int c = SSH_RETRY(s, dl, ssh2.channel_close(ch));
 		if (!c)
-			c = SSH_RETRY(s, dl, libssh2_channel_wait_closed(ch));
+			c = SSH_RETRY(s, dl, ssh2.channel_wait_closed(ch));
 		if (!rc && c) {
 			if (c == LIBSSH2_ERROR_EAGAIN) {
 				p->timed_out = true;
@@ -625,20 +693,20 @@ static int run_channel(struct vm_ssh *s, struct proc *p, const struct chan_opts 
 		if (!rc) {
 			char *sig = NULL;
 			size_t siglen = 0;
-			libssh2_channel_get_exit_signal(ch, &sig, &siglen, NULL, NULL, NULL, NULL);
+			ssh2.channel_get_exit_signal(ch, &sig, &siglen, NULL, NULL, NULL, NULL);
 			if (sig && siglen) {
 				p->term_signal = signal_number(sig);
 				if (!p->term_signal)
 					p->term_signal = SIGTERM; /* an exotic name: still a signal death */
 				p->exit_code = -1;
 			} else {
-				p->exit_code = libssh2_channel_get_exit_status(ch) & 0xff;
+				p->exit_code = ssh2.channel_get_exit_status(ch) & 0xff;
 			}
 			if (sig)
-				libssh2_free(s->session, sig);
+				ssh2.free(s->session, sig);
 		}
 	}
-	libssh2_channel_free(ch);
+	ssh2.channel_free(ch);
 	if (!rc && (out.over || errs.over)) {
 		size_t cap = out.over ? (p->out.cap ? p->out.cap : PROC_CAP_DEFAULT)
 				      : (p->err.cap ? p->err.cap : PROC_CAP_DEFAULT);

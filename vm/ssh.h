@@ -1,8 +1,9 @@
 /* ssh: berth's SSH client for its VM, on libssh2 (the only files that include
- * it are vm/ssh*.c; its errors become berth_errors here). Key authentication
- * with the instance's key, the guest's host key checked against the keys
- * pinned at first boot (vm/hostkeys.h), keepalives, and a deadline on every
- * blocking step (the session runs non-blocking under poll()).
+ * it are vm/ssh*.c; its errors become berth_errors here; it is loaded on
+ * first use, see vm/dynlib.h). Key authentication with the instance's key,
+ * the guest's host key checked against the keys pinned at first boot
+ * (vm/hostkeys.h), keepalives, and a deadline on every blocking step (the
+ * session runs non-blocking under poll()).
  *
  * Commands are argv vectors: vm_ssh_run() takes the same struct proc a local
  * run takes (argv, env, cwd, stdin/stdout/stderr modes, line callbacks,
@@ -35,6 +36,10 @@ struct vm_ssh_target {
 	const char *known_hosts; /* pinned host keys (vm/hostkeys.h) */
 	int keepalive_s;         /* 0 = VM_SSH_KEEPALIVE_S */
 };
+
+/* Loads libssh2 (vm/dynlib.h) unless it is loaded already; vm_ssh_connect()
+ * does it itself. BERTH_E_IO, saying what to install, without it. */
+int vm_ssh_load(struct berth_error *err);
 
 /* Connects, checks the host key, authenticates. *out is the caller's, freed
  * with vm_ssh_free(). BERTH_E_TIMEOUT past deadline_ms; BERTH_E_INVALID for
