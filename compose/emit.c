@@ -1,6 +1,7 @@
 #include "compose/emit.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +207,21 @@ static void json_scalar(struct strbuf *out, const struct node *n, const struct e
 	}
 }
 
+size_t compose_emit_json_split_min = 256;
+
+struct json_part {
+	const struct ordered *ord;
+	size_t from, to;
+	struct shape sh;
+	int level;
+	const struct emit_options *o;
+	struct strbuf out;
+};
+
+static void json_entries(struct strbuf *out, const struct ordered *ord, size_t from, size_t to, struct shape sh,
+			 int level, const struct emit_options *o);
+static void *json_part_main(void *arg);
+
 static void json_value(struct strbuf *out, const struct node *n, struct shape sh, int level,
 		       const struct emit_options *o)
 {
@@ -248,16 +264,45 @@ static void json_value(struct strbuf *out, const struct node *n, struct shape sh
 		return;
 	}
 	strbuf_addstr(out, "{\n");
-	for (size_t i = 0; i < ord.nr; i++) {
-		indent(out, level + 1);
-		add_string(out, ord.e[i].kv->key->str, ord.e[i].kv->key->len, o);
-		strbuf_addstr(out, ": ");
-		json_value(out, ord.e[i].kv->value, child_shape(sh, &ord.e[i]), level + 1, o);
-		strbuf_addstr(out, i + 1 < ord.nr ? ",\n" : "\n");
+	/* A big project's services are printed by two threads, each into its
+	 * own buffer: printing reads the tree only (schema_find is thread-safe). */
+	struct json_part part = {.ord = &ord, .sh = sh, .level = level, .o = o, .out = STRBUF_INIT};
+	size_t cut = level == 1 && ord.nr >= compose_emit_json_split_min && ord.nr >= 2 ? ord.nr / 2 : ord.nr;
+	pthread_t t;
+	bool threaded = false;
+	if (cut < ord.nr) {
+		part.from = cut;
+		part.to = ord.nr;
+		threaded = pthread_create(&t, NULL, json_part_main, &part) == 0;
+	}
+	json_entries(out, &ord, 0, threaded ? cut : ord.nr, sh, level, o);
+	if (threaded) {
+		pthread_join(t, NULL);
+		strbuf_add(out, part.out.buf, part.out.len);
+		strbuf_release(&part.out);
 	}
 	ordered_release(&ord);
 	indent(out, level);
 	strbuf_addch(out, '}');
+}
+
+static void json_entries(struct strbuf *out, const struct ordered *ord, size_t from, size_t to, struct shape sh,
+			 int level, const struct emit_options *o)
+{
+	for (size_t i = from; i < to; i++) {
+		indent(out, level + 1);
+		add_string(out, ord->e[i].kv->key->str, ord->e[i].kv->key->len, o);
+		strbuf_addstr(out, ": ");
+		json_value(out, ord->e[i].kv->value, child_shape(sh, &ord->e[i]), level + 1, o);
+		strbuf_addstr(out, i + 1 < ord->nr ? ",\n" : "\n");
+	}
+}
+
+static void *json_part_main(void *arg)
+{
+	struct json_part *p = arg;
+	json_entries(&p->out, p->ord, p->from, p->to, p->sh, p->level, p->o);
+	return NULL;
 }
 
 /* The top level keeps the order the loader gave it (name, services, ...). */

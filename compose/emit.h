@@ -5,6 +5,7 @@
 #define BERTH_COMPOSE_EMIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct node;
 struct strbuf;
@@ -14,6 +15,9 @@ struct emit_options {
 };
 
 void compose_emit_json(struct strbuf *out, const struct node *model, const struct emit_options *o);
+/* Maps of at least this many entries at level 1 (a big project's services)
+ * are printed by two threads; tests change it to compare both ways. */
+extern size_t compose_emit_json_split_min;
 void compose_emit_yaml(struct strbuf *out, const struct node *model, const struct emit_options *o);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
+#include "compose/emit.h"
 #include "compose/yaml_load.h"
 #include "tests/unit/compose/yaml_split_check.h"
 
@@ -234,12 +235,45 @@ static void test_split_corpus(void **state)
 	assert_true(n > 40);
 }
 
+/* JSON printing of a big map in two threads gives the same text. */
+static void test_json_split_matches(void **state)
+{
+	(void)state;
+	for (int n = 2; n < 700; n = n * 3 + 1) {
+		struct strbuf sb = STRBUF_INIT, one = STRBUF_INIT, two = STRBUF_INIT;
+		strbuf_addstr(&sb, "name: p\nservices:\n");
+		gen_services(&sb, n, 2, NULL);
+		strbuf_addstr(&sb, "volumes:\n  v: {}\n");
+		struct arena a = ARENA_INIT;
+		struct berth_error err = BERTH_ERROR_INIT;
+		struct node *root;
+		assert_int_equal(compose_yaml_parse(&root, &a, "j.yaml", sb.buf, sb.len, &err), 0);
+		struct emit_options eo = {.escape_dollar = true};
+		size_t saved = compose_emit_json_split_min;
+		compose_emit_json_split_min = SIZE_MAX;
+		compose_emit_json(&one, root, &eo);
+		compose_emit_json_split_min = 2;
+		compose_emit_json(&two, root, &eo);
+		compose_emit_json_split_min = saved;
+		assert_true(one.len > (size_t)n * 20);
+		assert_string_equal(one.buf, two.buf);
+		arena_release(&a);
+		strbuf_release(&sb);
+		strbuf_release(&one);
+		strbuf_release(&two);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_matches_whole),           cmocka_unit_test(test_split_declined),
-		cmocka_unit_test(test_split_tricky_continuations),    cmocka_unit_test(test_split_suffix_closes_quote),
-		cmocka_unit_test(test_split_duplicate_across_halves), cmocka_unit_test(test_split_corpus),
+		cmocka_unit_test(test_split_matches_whole),
+		cmocka_unit_test(test_split_declined),
+		cmocka_unit_test(test_split_tricky_continuations),
+		cmocka_unit_test(test_split_suffix_closes_quote),
+		cmocka_unit_test(test_split_duplicate_across_halves),
+		cmocka_unit_test(test_split_corpus),
+		cmocka_unit_test(test_json_split_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
