@@ -400,8 +400,12 @@ static int check_mount_dirs(const struct vm_config *c, struct berth_error *err)
 /* Boots (or keeps waiting for) the instance; the caller holds the lock. */
 static int start_locked(const struct vm_env *e, const struct vm_paths *p, struct berth_error *err)
 {
+	/* the readiness check talks SSH: fail before booting when libssh2 cannot load */
+	int rc = vm_ssh_load(err);
+	if (rc)
+		return rc;
 	struct vm_config c;
-	int rc = vm_config_load(&c, p->config, err);
+	rc = vm_config_load(&c, p->config, err);
 	if (rc)
 		return rc;
 	struct vm_observation o;
