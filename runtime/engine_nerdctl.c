@@ -72,6 +72,7 @@ const struct engine_dialect engine_dialect_nerdctl = {
 			.image_health_in_history = true,
 			.pull_never = "--pull=never",
 			.split_create_start = false,
+			.batch_serial = true,
 		},
 	.parse_version = nerdctl_parse_version,
 	.version_caps = nerdctl_version_caps,

