@@ -19,7 +19,7 @@ static char fake_dir[64];
 static char fake_bin[128];
 static char fake_log[128];
 
-/* run: sleeps a little so that overlaps show; fails for $FAKE_FAIL's name */
+/* run and rm: sleep a little so that overlaps show; run fails for $FAKE_FAIL's name */
 static const char fake_script[] = "#!/bin/sh\n"
 				  "echo \"start $$ $*\" >> \"$FAKE_LOG\"\n"
 				  "case \"$1\" in\n"
@@ -29,6 +29,7 @@ static const char fake_script[] = "#!/bin/sh\n"
 				  "  if [ \"$n\" = \"$FAKE_FAIL\" ]; then echo \"end $$\" >> \"$FAKE_LOG\"; "
 				  "echo 'docker: Error response from daemon: boom' >&2; exit 125; fi\n"
 				  "  echo \"id-$n\" ;;\n"
+				  "rm) sleep 0.3 ;;\n"
 				  "esac\n"
 				  "echo \"end $$\" >> \"$FAKE_LOG\"\n";
 
