@@ -93,6 +93,29 @@ static int max_overlap(const char *log)
 	return max;
 }
 
+/* Runs plan p on engine e (then releases p, e and f) and returns the fake engine's log. */
+static int exec_plan(struct engine *e, struct fx *f, struct plan *p, int parallel, char **log_out,
+		     struct berth_error *err)
+{
+	struct progress *pr = progress_new(PROGRESS_QUIET, 2);
+	struct rt_exec x;
+	memset(&x, 0, sizeof(x));
+	x.e = e;
+	x.m = &f->m;
+	x.progress = pr;
+	x.parallel = parallel;
+	x.cancel_fd = -1;
+	x.stop_timeout = -1;
+	int rc = rt_exec_plan(&x, p, err);
+	strvec_clear(&x.warnings);
+	progress_free(pr);
+	plan_release(p);
+	engine_release(e);
+	fx_release(f);
+	*log_out = read_log();
+	return rc;
+}
+
 static int run(const char *yaml, int parallel, const char *fail, char **log_out, struct berth_error *err)
 {
 	struct fx f;
@@ -117,23 +140,7 @@ static int run(const char *yaml, int parallel, const char *fail, char **log_out,
 	};
 	struct plan p = PLAN_INIT;
 	assert_int_equal(plan_up(&p, &f.m, &state, &po, err), 0);
-	struct progress *pr = progress_new(PROGRESS_QUIET, 2);
-	struct rt_exec x;
-	memset(&x, 0, sizeof(x));
-	x.e = &e;
-	x.m = &f.m;
-	x.progress = pr;
-	x.parallel = parallel;
-	x.cancel_fd = -1;
-	x.stop_timeout = -1;
-	int rc = rt_exec_plan(&x, &p, err);
-	strvec_clear(&x.warnings);
-	progress_free(pr);
-	plan_release(&p);
-	engine_release(&e);
-	fx_release(&f);
-	*log_out = read_log();
-	return rc;
+	return exec_plan(&e, &f, &p, parallel, log_out, err);
 }
 
 static const char four[] = "services:\n  a: {image: x}\n  b: {image: x}\n  c: {image: x}\n  d: {image: x}\n";
@@ -211,23 +218,7 @@ static int run_remove(const struct engine_dialect *d, int n, int parallel, char 
 		strvec_pushf(&p.v[a].batch_ids, "id%d", i);
 		strvec_pushf(&p.v[a].batch_names, "p-s%d-1", i);
 	}
-	struct progress *pr = progress_new(PROGRESS_QUIET, 2);
-	struct rt_exec x;
-	memset(&x, 0, sizeof(x));
-	x.e = &e;
-	x.m = &f.m;
-	x.progress = pr;
-	x.parallel = parallel;
-	x.cancel_fd = -1;
-	x.stop_timeout = -1;
-	int rc = rt_exec_plan(&x, &p, err);
-	strvec_clear(&x.warnings);
-	progress_free(pr);
-	plan_release(&p);
-	engine_release(&e);
-	fx_release(&f);
-	*log_out = read_log();
-	return rc;
+	return exec_plan(&e, &f, &p, parallel, log_out, err);
 }
 
 static void test_remove_batch_split(void **state)
