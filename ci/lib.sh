@@ -86,14 +86,24 @@ wait_until() {
   return 1
 }
 
-# pid_alive PIDFILE EXPECTED_COMM: true if the pid in PIDFILE runs a process named
-# EXPECTED_COMM (guards against a recycled pid). Prints the pid.
+# pid_alive PIDFILE EXPECTED_COMM: true if the pid in PIDFILE runs a live (not zombie)
+# process named EXPECTED_COMM (guards against a recycled pid). Prints the pid.
 pid_alive() {
   local pidfile=$1 comm=$2 pid
   [[ -s $pidfile ]] || return 1
+  # written before this boot (/run outlives reboots here): its pid means nothing now
+  local boot mtime
+  boot=$(awk '/^btime/ { print $2 }' /proc/stat)
+  mtime=$(stat -c %Y "$pidfile")
+  ((mtime >= boot)) || return 1
   pid=$(<"$pidfile")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   [[ -r /proc/$pid/comm && $(<"/proc/$pid/comm") == "$comm" ]] || return 1
+  # a killed daemon stays a zombie until PID 1 reaps it (seconds here): that is dead too
+  local stat
+  stat=$(<"/proc/$pid/stat") 2>/dev/null || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z && ${stat:0:1} != X ]] || return 1
   printf '%s\n' "$pid"
 }
 
