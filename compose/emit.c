@@ -1,10 +1,10 @@
 #include "compose/emit.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bgcall.h"
 #include "common/error.h"
 #include "common/parse.h"
 #include "common/strbuf.h"
@@ -268,16 +268,15 @@ static void json_value(struct strbuf *out, const struct node *n, struct shape sh
 	 * own buffer: printing reads the tree only (schema_find is thread-safe). */
 	struct json_part part = {.ord = &ord, .sh = sh, .level = level, .o = o, .out = STRBUF_INIT};
 	size_t cut = level == 1 && ord.nr >= compose_emit_json_split_min && ord.nr >= 2 ? ord.nr / 2 : ord.nr;
-	pthread_t t;
-	bool threaded = false;
+	struct bg_call call;
 	if (cut < ord.nr) {
 		part.from = cut;
 		part.to = ord.nr;
-		threaded = pthread_create(&t, NULL, json_part_main, &part) == 0;
+		bg_call_start(&call, json_part_main, &part);
 	}
-	json_entries(out, &ord, 0, threaded ? cut : ord.nr, sh, level, o);
-	if (threaded) {
-		pthread_join(t, NULL);
+	json_entries(out, &ord, 0, cut, sh, level, o);
+	if (cut < ord.nr) {
+		bg_call_wait(&call);
 		strbuf_add(out, part.out.buf, part.out.len);
 		strbuf_release(&part.out);
 	}

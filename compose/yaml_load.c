@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "common/bgcall.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/parse.h"
@@ -706,13 +707,10 @@ static int parse_split(struct node **out, struct arena *a, const char *file, con
 	/* B's root is the services map, one level down in the whole file */
 	pb.l = (struct loader){.a = &barena, .file = file, .max_depth = YAML_MAX_DEPTH - 1, .base_line = sp.split_line};
 
-	pthread_t t;
-	bool threaded = pthread_create(&t, NULL, piece_main, &pb) == 0;
+	struct bg_call call;
+	bg_call_start(&call, piece_main, &pb);
 	piece_run(&pa);
-	if (threaded)
-		pthread_join(t, NULL);
-	else
-		piece_run(&pb);
+	bg_call_wait(&call);
 
 	int ok = 0;
 	struct node *svcs = NULL, *broot = NULL;
